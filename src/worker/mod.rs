@@ -1,0 +1,386 @@
+//! `auto-reraise SERVICE`: one per service, keeps it running.
+//!
+//! It detaches, takes the service's lock for life, starts the service and
+//! then only waits: every signal it cares about is blocked and taken with
+//! `sigwait`, deadlines are an interval timer, so an idle worker never wakes.
+
+mod child;
+mod os;
+pub mod policy;
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::process::exit;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use nix::sys::signal::{SigSet, Signal, killpg};
+use nix::unistd::{ForkResult, Pid, fork, setsid};
+
+use crate::dirs::{self, Dirs};
+use crate::leftover::group_exists;
+use crate::liveness::{self, Refused};
+use crate::settings::{self, Settings};
+use crate::state::{Phase, Record, Writer};
+use child::Child;
+use policy::{Action, Event, Limits, Mode, Policy};
+
+/// Exit status when another worker already supervises the service.
+pub const EXIT_BUSY: i32 = 3;
+
+const USAGE: &str = "usage: auto-reraise [--dir RERAISE_DIR] [--piddir RERAISE_PIDDIR] SERVICE\n\
+    Supervises one service of reraise; started by `reraise start`, see auto-reraise(1).\n";
+
+/// The worker's entry point.
+pub fn main() -> ! {
+    let (name, dirs) = parse_args(std::env::args_os().skip(1).collect());
+    if let Some(problem) = crate::name::problem(&name) {
+        fail(&name, problem);
+    }
+    let script = dirs.script(&name);
+    if !script.is_file() {
+        fail(&name, &format!("no starter script at {}", script.display()));
+    }
+    if !dirs.states.is_dir() {
+        fail(
+            &name,
+            &format!(
+                "state directory {} does not exist: create it with `mkdir -p`",
+                dirs.states.display()
+            ),
+        );
+    }
+    // SAFETY: the worker is single-threaded; nothing reads the environment concurrently.
+    unsafe {
+        std::env::set_var("RERAISE_DIR", &dirs.services);
+        std::env::set_var("RERAISE_PIDDIR", &dirs.states);
+    }
+    detach();
+    let lock = match liveness::acquire(&liveness::lock_path(&dirs.states, &name)) {
+        Ok(lock) => lock,
+        Err(Refused::Busy(pid)) => {
+            let by = pid.map(|p| format!(" (worker {p})")).unwrap_or_default();
+            let _ = writeln!(std::io::stdout(), "busy");
+            eprintln!("auto-reraise: {name}: already running{by}");
+            exit(EXIT_BUSY);
+        }
+        Err(Refused::Io(e)) => fail(
+            &name,
+            &format!("cannot lock {}: {e}", dirs.states.display()),
+        ),
+    };
+    let mut worker = Worker::new(&name, &dirs, script, lock);
+    worker.run()
+}
+
+fn parse_args(mut args: Vec<OsString>) -> (String, Dirs) {
+    let mut dirs = Dirs::from_env();
+    let mut name = None;
+    args.reverse();
+    while let Some(arg) = args.pop() {
+        match arg.to_str() {
+            Some("-h" | "--help") => {
+                print!("{USAGE}");
+                exit(0);
+            }
+            Some("-V" | "--version") => {
+                println!("auto-reraise {}", env!("CARGO_PKG_VERSION"));
+                exit(0);
+            }
+            Some(flag @ ("--dir" | "--piddir")) => {
+                let Some(value) = args.pop() else {
+                    usage(&format!("{flag} needs a directory"))
+                };
+                let value = std::path::absolute(PathBuf::from(value)).unwrap_or_default();
+                if flag == "--dir" {
+                    dirs.services = value
+                } else {
+                    dirs.states = value
+                }
+            }
+            Some("--") => {}
+            Some(s) if s.starts_with('-') => usage(&format!("unknown option {s}")),
+            Some(s) if name.is_none() => name = Some(s.to_owned()),
+            Some(_) => usage("only one service is supervised per worker"),
+            None => usage("the service name is not valid UTF-8"),
+        }
+    }
+    let Some(name) = name else {
+        usage("which service? The name of a starter script is missing")
+    };
+    (name, dirs)
+}
+
+fn usage(problem: &str) -> ! {
+    eprint!("auto-reraise: {problem}\n{USAGE}");
+    exit(2)
+}
+
+fn fail(name: &str, problem: &str) -> ! {
+    eprintln!("auto-reraise: {name}: {problem}");
+    exit(1)
+}
+
+/// Leaves the caller behind: a new process (so that `sudo` or the shell that
+/// started us can return) in a new session, in the home directory, with the
+/// worker's signals blocked for `sigwait`.
+fn detach() {
+    // SAFETY: single-threaded, so the child may run any code after fork.
+    match unsafe { fork() } {
+        Ok(ForkResult::Parent { .. }) => {
+            // SAFETY: leaves without running destructors or flushing stdio,
+            // which belong to the child now.
+            unsafe { nix::libc::_exit(0) }
+        }
+        Ok(ForkResult::Child) => {}
+        Err(e) => {
+            eprintln!("auto-reraise: cannot fork: {e}");
+            exit(1)
+        }
+    }
+    let _ = setsid();
+    if std::env::set_current_dir(dirs::home()).is_err() {
+        let _ = std::env::set_current_dir("/");
+    }
+    os::block_signals(&watched());
+    os::become_subreaper();
+}
+
+fn watched() -> SigSet {
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGHUP,
+        Signal::SIGALRM,
+    ] {
+        set.add(s);
+    }
+    set
+}
+
+struct Worker {
+    script: PathBuf,
+    state: Writer,
+    me: i32,
+    settings: Settings,
+    policy: Policy,
+    child: Child,
+    /// The running service's main process and when it started.
+    leader: Option<(Pid, Instant)>,
+    /// The service's process group, kept after its leader is reaped.
+    group: Option<Pid>,
+    deadline: Option<Instant>,
+    _lock: OwnedFd,
+}
+
+impl Worker {
+    fn new(name: &str, dirs: &Dirs, script: PathBuf, lock: OwnedFd) -> Worker {
+        let devnull = std::fs::File::open("/dev/null")
+            .unwrap_or_else(|e| fail(name, &format!("cannot open /dev/null: {e}")));
+        Worker {
+            child: Child::new(&script, devnull.into()),
+            script,
+            state: Writer::new(&dirs.states, name),
+            me: std::process::id() as i32,
+            settings: Settings::default(),
+            policy: Policy::new(),
+            leader: None,
+            group: None,
+            deadline: None,
+            _lock: lock,
+        }
+    }
+
+    fn run(&mut self) -> ! {
+        let first = self.start();
+        // Tell `reraise start` that the lock is held and the state written,
+        // then let go of its pipe.
+        match first {
+            Some(event) => {
+                let Event::Exited { status, .. } = event else {
+                    unreachable!()
+                };
+                self.record(Phase::Error, Some(status), None);
+                eprintln!(
+                    "auto-reraise: cannot start {}: fork failed",
+                    self.script.display()
+                );
+                exit(1)
+            }
+            None => {
+                let _ = writeln!(std::io::stdout(), "ready {}", self.me);
+                self.child.silence_stdio();
+            }
+        }
+        let signals = watched();
+        loop {
+            let Ok(signal) = signals.wait() else { continue };
+            match signal {
+                Signal::SIGCHLD => self.reap(),
+                Signal::SIGHUP => self.handle(Event::Restart),
+                Signal::SIGALRM => self.alarm(),
+                _ => self.handle(Event::Stop),
+            }
+        }
+    }
+
+    /// Runs one event, and whatever events its action causes at once.
+    fn handle(&mut self, event: Event) {
+        let mut next = Some(event);
+        while let Some(event) = next {
+            let limits = Limits {
+                start_sec: self.settings.start_sec,
+                max_retry: self.settings.max_retry,
+            };
+            let action = self.policy.step(event, limits);
+            next = self.act(action);
+            if next.is_none() && self.is_stopped() {
+                next = Some(Event::GroupGone);
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Option<Event> {
+        match action {
+            Action::Nothing => None,
+            Action::Start => {
+                self.disarm();
+                self.start()
+            }
+            Action::Respawn { status, delay } => {
+                self.record(Phase::Stop, Some(status), None);
+                if delay == 0 {
+                    self.start()
+                } else {
+                    self.arm(Duration::from_secs(delay.into()))
+                }
+            }
+            Action::Fail { status } => {
+                self.record(Phase::Error, Some(status), None);
+                exit(1)
+            }
+            Action::Signal => {
+                self.signal_group(self.settings.stop_signal);
+                self.signal_group(Signal::SIGCONT);
+                self.arm(Duration::from_secs(self.settings.stop_sec.into()))
+            }
+            Action::Kill => {
+                self.signal_group(Signal::SIGKILL);
+                None
+            }
+            Action::Finish => {
+                self.state.remove();
+                exit(0)
+            }
+        }
+    }
+
+    /// Whether a stop has nothing left to wait for.
+    fn is_stopped(&self) -> bool {
+        matches!(self.policy.mode, Mode::Stopping { .. })
+            && self.leader.is_none()
+            && self.group.is_none_or(|g| !group_exists(g.as_raw()))
+    }
+
+    /// Re-reads the settings and starts the service. Returns an event when
+    /// the start failed at once.
+    fn start(&mut self) -> Option<Event> {
+        if let Ok(scan) = settings::read(&self.script) {
+            if scan.invalid.is_empty() {
+                self.settings = scan.settings;
+            }
+        }
+        self.record(Phase::Start, None, None);
+        match self.child.spawn(self.me, self.settings.stop_signal) {
+            Ok(pid) => {
+                self.leader = Some((pid, Instant::now()));
+                self.group = Some(pid);
+                self.record(Phase::Run, None, Some(pid.as_raw()));
+                None
+            }
+            Err(_) => Some(Event::Exited {
+                status: 126,
+                ran_ms: 0,
+            }),
+        }
+    }
+
+    /// Collects every ended child: the service, and on Linux any orphaned
+    /// descendant that the kernel handed to us as its subreaper.
+    fn reap(&mut self) {
+        while let Some((pid, status)) = child::reap_one() {
+            let Some((leader, since)) = self.leader else {
+                continue;
+            };
+            if pid != leader {
+                continue;
+            }
+            self.leader = None;
+            if self.policy.mode == Mode::Running {
+                // Whatever the service left in its group would otherwise run
+                // on unsupervised beside the next instance.
+                self.signal_group(self.settings.stop_signal);
+            }
+            let ran_ms = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.handle(Event::Exited { status, ran_ms });
+        }
+        if self.is_stopped() {
+            self.handle(Event::GroupGone);
+        }
+    }
+
+    fn signal_group(&self, signal: Signal) {
+        if let Some(group) = self.group {
+            let _ = killpg(group, signal);
+        }
+    }
+
+    fn record(&self, phase: Phase, code: Option<i32>, pid: Option<i32>) {
+        let epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .ok();
+        // A full disk must not stop supervision; the next change retries.
+        let _ = self.state.write(&Record {
+            phase,
+            code,
+            pid,
+            worker: Some(self.me),
+            epoch,
+        });
+    }
+
+    /// Sets the one pending deadline. A zero delay is due at once.
+    fn arm(&mut self, delay: Duration) -> Option<Event> {
+        if delay.is_zero() {
+            self.disarm();
+            return Some(Event::Deadline);
+        }
+        self.deadline = Some(Instant::now() + delay);
+        os::set_timer(delay);
+        None
+    }
+
+    fn disarm(&mut self) {
+        self.deadline = None;
+        os::set_timer(Duration::ZERO);
+    }
+
+    /// SIGALRM: the deadline passed, or a stale timer fired; check the clock.
+    fn alarm(&mut self) {
+        let Some(deadline) = self.deadline else {
+            return;
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            self.deadline = None;
+            self.handle(Event::Deadline);
+        } else {
+            os::set_timer(left);
+        }
+    }
+}
