@@ -20,6 +20,7 @@ pub struct Pending {
     child: std::process::Child,
     output: std::fs::File,
     runas: Option<String>,
+    worker: PathBuf,
 }
 
 /// How a worker's start ended.
@@ -75,6 +76,7 @@ pub fn launch(dirs: &Dirs, name: &str, script: &Path) -> Result<Pending, String>
         child,
         output: std::fs::File::from(std::os::fd::OwnedFd::from(reader)),
         runas,
+        worker,
     })
 }
 
@@ -105,8 +107,10 @@ impl Pending {
         };
         if let Some(user) = &self.runas {
             if why.contains("password") || why.contains("terminal is required") {
+                let me = user_name(Uid::effective().as_raw());
                 why.push_str(&format!(
-                    ": the script belongs to {user}; let this user run auto-reraise as {user} without a password in sudoers, or run reraise as {user}"
+                    ": the script belongs to {user}; run reraise as {user}, or allow this in sudoers (visudo): `{me} ALL=({user}) NOPASSWD: {}, /usr/bin/kill`",
+                    self.worker.display()
                 ));
             }
         }
@@ -164,6 +168,7 @@ pub fn signal_worker(
                 .map_err(|e| format!("{}: {e}", lock.display()))?
                 .uid();
             let user = user_name(owner);
+            let me = user_name(Uid::effective().as_raw());
             let sudo = find_in_path("sudo").ok_or_else(|| {
                 format!("its worker runs as {user}; signalling it needs sudo, which is not installed: run reraise as {user}")
             })?;
@@ -188,7 +193,7 @@ pub fn signal_worker(
                     .trim()
                     .replace('\n', "; ");
                 Err(format!(
-                    "its worker runs as {user}, and `sudo -n -u {user} kill` failed: {said}: run reraise as {user}, or allow it in sudoers"
+                    "its worker runs as {user}, and `sudo -n -u {user} kill` failed: {said}: run reraise as {user}, or allow it in sudoers (visudo): `{me} ALL=({user}) NOPASSWD: /usr/bin/kill`"
                 ))
             }
         }

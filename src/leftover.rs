@@ -83,6 +83,20 @@ pub fn start_time(pid: i32) -> Option<u64> {
     Some(boot + ticks / u64::try_from(hz).ok()?)
 }
 
+/// Whether `pid` has ended and waits for its parent to collect it.
+#[cfg(target_os = "linux")]
+pub fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z'))
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn is_zombie(_pid: i32) -> bool {
+    false
+}
+
 /// Without a portable way to read a process's start time, a live leader can
 /// not be proven ours, and is left alone.
 #[cfg(not(target_os = "linux"))]

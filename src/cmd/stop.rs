@@ -41,6 +41,8 @@ pub fn run(patterns: &[String]) -> Exit {
             liveness::holder(&dirs.states, &name).ok().flatten() != Some(worker)
         });
         if gone {
+            // The lock goes while the worker exits; let the exit finish too.
+            super::wait_until(Duration::from_secs(1), || !process_exists(worker));
             say(format_args!("{name}: stop"));
         } else {
             exit = exit.and(fail(format!(
@@ -50,6 +52,16 @@ pub fn run(patterns: &[String]) -> Exit {
         }
     }
     exit
+}
+
+/// Whether `pid` still exists; a zombie awaiting its parent counts as gone
+/// where the system says so.
+fn process_exists(pid: i32) -> bool {
+    use nix::errno::Errno;
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+        Err(Errno::ESRCH) => false,
+        _ => !reraise::leftover::is_zombie(pid),
+    }
 }
 
 /// The PID of the service's live worker, or why there is none to ask.

@@ -20,7 +20,10 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 pub fn bin_dir() -> PathBuf {
     match std::env::var_os("RERAISE_TEST_BIN_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_BIN_EXE_reraise")).parent().unwrap().to_owned(),
+        None => Path::new(env!("CARGO_BIN_EXE_reraise"))
+            .parent()
+            .unwrap()
+            .to_owned(),
     }
 }
 
@@ -72,7 +75,11 @@ impl Run {
 
 impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -82,6 +89,8 @@ pub struct World {
     pub services: PathBuf,
     pub states: PathBuf,
     pub home: PathBuf,
+    /// The `reraise` to run, when not the one under `bin_dir()`.
+    pub bin: Option<PathBuf>,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -95,6 +104,7 @@ impl World {
             services: root.join("services"),
             states: root.join("states"),
             home: root.join("home"),
+            bin: None,
             root,
         };
         for d in [&world.services, &world.states, &world.home] {
@@ -114,7 +124,7 @@ impl World {
 
     /// A `reraise` command set up for this world, not yet run.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(reraise_bin());
+        let mut c = Command::new(self.bin.clone().unwrap_or_else(reraise_bin));
         c.args(args)
             .env("RERAISE_DIR", &self.services)
             .env("RERAISE_PIDDIR", &self.states)
@@ -150,7 +160,11 @@ impl World {
             last = self.status_of(name);
             last.as_ref().is_some_and(|(w, _)| w == word)
         });
-        assert!(found, "{name} never became {word}; last seen {last:?}\n{}", self.reraise(&["status"]));
+        assert!(
+            found,
+            "{name} never became {word}; last seen {last:?}\n{}",
+            self.reraise(&["status"])
+        );
         last.unwrap().1
     }
 
@@ -161,20 +175,27 @@ impl World {
 
     /// A field of the state file: 0 state, 1 exit code, 2 pid, 3 worker, 4 epoch.
     pub fn field(&self, name: &str, index: usize) -> Option<String> {
-        self.state(name)?.split_whitespace().nth(index).map(str::to_owned)
+        self.state(name)?
+            .split_whitespace()
+            .nth(index)
+            .map(str::to_owned)
     }
 
     /// The service's PID while it runs.
     #[track_caller]
     pub fn pid(&self, name: &str) -> i32 {
         self.wait_for(name, "running");
-        self.field(name, 2).and_then(|p| p.parse().ok()).expect("a running service has a pid")
+        self.field(name, 2)
+            .and_then(|p| p.parse().ok())
+            .expect("a running service has a pid")
     }
 
     /// The worker's PID from the state file.
     #[track_caller]
     pub fn worker(&self, name: &str) -> i32 {
-        self.field(name, 3).and_then(|p| p.parse().ok()).expect("a state file names its worker")
+        self.field(name, 3)
+            .and_then(|p| p.parse().ok())
+            .expect("a state file names its worker")
     }
 
     /// A file in this world's scratch area, for services to write to.
@@ -218,14 +239,20 @@ fn is_ours(pid: i32) -> bool {
     let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
     let environ = fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
     let needle = b"reraise-it-";
-    [cmdline, environ].iter().any(|b| b.windows(needle.len()).any(|w| w == needle))
+    [cmdline, environ]
+        .iter()
+        .any(|b| b.windows(needle.len()).any(|w| w == needle))
 }
 
 /// Runs a command to its end with a deadline; a hang fails the test, and so
 /// does a process left holding the command's stdout or stderr.
 #[track_caller]
 pub fn run_bounded(mut command: Command) -> Run {
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
     let deadline = Instant::now() + PATIENCE * 3;
     let (tx, rx) = std::sync::mpsc::channel();
     for (index, mut pipe) in [
@@ -249,7 +276,10 @@ pub fn run_bounded(mut command: Command) -> Run {
             Ok((index, text)) => texts[index] = text,
             Err(_) => {
                 let _ = child.kill();
-                panic!("{command:?}: its output was not closed within {:?} (a process kept it open)", PATIENCE * 3);
+                panic!(
+                    "{command:?}: its output was not closed within {:?} (a process kept it open)",
+                    PATIENCE * 3
+                );
             }
         }
     }
@@ -264,7 +294,11 @@ pub fn run_bounded(mut command: Command) -> Run {
         std::thread::sleep(Duration::from_millis(2));
     };
     let [stdout, stderr] = texts;
-    Run { code: status.code().unwrap_or(-1), stdout, stderr }
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    }
 }
 
 /// Calls `done` until it is true or `within` passes.
@@ -284,7 +318,9 @@ pub fn poll(within: Duration, mut done: impl FnMut() -> bool) -> bool {
 /// Whether process `pid` exists (zombies count as gone).
 pub fn alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
         Err(_) => false,
     }
 }
@@ -292,7 +328,10 @@ pub fn alive(pid: i32) -> bool {
 /// Waits until process `pid` is gone.
 #[track_caller]
 pub fn wait_gone(pid: i32) {
-    assert!(poll(PATIENCE, || !alive(pid)), "process {pid} is still alive");
+    assert!(
+        poll(PATIENCE, || !alive(pid)),
+        "process {pid} is still alive"
+    );
 }
 
 /// Waits until `path` exists and returns its content.
@@ -308,4 +347,37 @@ pub fn wait_file(path: &Path) -> String {
         path.display()
     );
     text.unwrap()
+}
+
+/// Creates system user `name` unless it exists (root only). Retries, since
+/// parallel tests may hold the password file's lock.
+pub fn ensure_user(name: &str) {
+    for _ in 0..50 {
+        if nix::unistd::User::from_name(name).ok().flatten().is_some() {
+            return;
+        }
+        let _ = Command::new("useradd")
+            .args(["--system", "--no-create-home", "--shell", "/bin/sh", name])
+            .status();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("cannot create user {name}");
+}
+
+/// Copies the binaries under test (and optionally more files) into a
+/// directory every user can read, for tests that run as other users.
+pub fn public_copy(dir: &Path, extra: &[&Path]) -> PathBuf {
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    for from in [reraise_bin(), worker_bin()]
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(extra.iter().copied())
+    {
+        let to = bin.join(from.file_name().unwrap());
+        fs::copy(from, &to).unwrap();
+        fs::set_permissions(&to, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    bin
 }
