@@ -105,14 +105,14 @@ impl Pending {
         } else {
             said
         };
-        if let Some(user) = &self.runas {
-            if why.contains("password") || why.contains("terminal is required") {
-                let me = user_name(Uid::effective().as_raw());
-                why.push_str(&format!(
-                    ": the script belongs to {user}; run reraise as {user}, or allow this in sudoers (visudo): `{me} ALL=({user}) NOPASSWD: {}, /usr/bin/kill`",
-                    self.worker.display()
-                ));
-            }
+        if let Some(user) = &self.runas
+            && (why.contains("password") || why.contains("terminal is required"))
+        {
+            let me = user_name(Uid::effective().as_raw());
+            why.push_str(&format!(
+                ": the script belongs to {user}; run reraise as {user}, or allow this in sudoers (visudo): `{me} ALL=({user}) NOPASSWD: {}, /usr/bin/kill`",
+                self.worker.display()
+            ));
         }
         Outcome::Failed(why)
     }
@@ -121,13 +121,11 @@ impl Pending {
 /// `auto-reraise` beside this `reraise`, as installed together; else on PATH.
 fn worker_path() -> Result<PathBuf, String> {
     let me = std::env::current_exe().and_then(|p| p.canonicalize());
-    if let Some(beside) = me
+    let beside = me
         .ok()
-        .and_then(|p| p.parent().map(|d| d.join("auto-reraise")))
-    {
-        if beside.is_file() {
-            return Ok(beside);
-        }
+        .and_then(|p| p.parent().map(|d| d.join("auto-reraise")));
+    if let Some(beside) = beside.filter(|b| b.is_file()) {
+        return Ok(beside);
     }
     find_in_path("auto-reraise").ok_or_else(|| {
         "auto-reraise is neither beside reraise nor on PATH: install both binaries together"

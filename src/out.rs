@@ -8,10 +8,10 @@ use std::io::{ErrorKind, Write};
 /// reader has gone away.
 pub fn show(line: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
-        if e.kind() == ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+    if let Err(e) = out.write_fmt(line).and_then(|()| out.write_all(b"\n"))
+        && e.kind() == ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
 

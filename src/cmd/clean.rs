@@ -1,8 +1,8 @@
 //! `reraise clean`: forget the state files of dead workers, after stopping
 //! any service such a worker left running.
 
+use reraise::liveness;
 use reraise::service;
-use reraise::{leftover, liveness, state};
 
 use crate::exit::{Exit, fail};
 use crate::out::say;
@@ -26,16 +26,9 @@ pub fn run() -> Exit {
             continue;
         }
         let condition = service::examine(&dirs, &name);
-        if let Ok(Some(record)) = state::read(&dirs.state(&name)) {
-            if let Some(group) = leftover::group(&record) {
-                say(format_args!(
-                    "{name}: stopping process group {group}, left running by a worker that died"
-                ));
-                if !leftover::stop_group(group, &super::settings_of(&dirs, &name)) {
-                    exit = exit.and(fail(format!("{name}: process group {group} does not stop: kill it, then run `reraise clean` again")));
-                    continue;
-                }
-            }
+        if let Err(why) = super::stop_leftover(&dirs, &name, &super::settings_of(&dirs, &name)) {
+            exit = exit.and(fail(format!("{name}: {why}")));
+            continue;
         }
         let path = dirs.state(&name);
         match std::fs::remove_file(&path) {

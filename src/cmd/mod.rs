@@ -66,6 +66,27 @@ pub fn report_unmatched(problems: &[NoMatch], dirs: &Dirs, among_scripts: bool) 
     exit
 }
 
+/// Stops what a dead worker of `name` left running, when its state file
+/// proves the processes are the service's.
+pub fn stop_leftover(dirs: &Dirs, name: &str, settings: &Settings) -> Result<(), String> {
+    let Ok(Some(record)) = reraise::state::read(&dirs.state(name)) else {
+        return Ok(());
+    };
+    let Some(group) = reraise::leftover::group(&record) else {
+        return Ok(());
+    };
+    crate::out::say(format_args!(
+        "{name}: stopping process group {group}, left running by a worker that died"
+    ));
+    if reraise::leftover::stop_group(group, settings) {
+        Ok(())
+    } else {
+        Err(format!(
+            "process group {group}, left running by a worker that died, does not stop: kill it and try again"
+        ))
+    }
+}
+
 /// A service's settings for the commands, defaults when the script is unreadable.
 pub fn settings_of(dirs: &Dirs, name: &str) -> Settings {
     settings::read(&dirs.script(name))

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use reraise::dirs::Dirs;
 use reraise::settings::{self, Settings};
-use reraise::{leftover, liveness, service, state};
+use reraise::{liveness, service};
 
 use crate::exit::{Exit, fail, report};
 use crate::launch::{self, Outcome};
@@ -63,18 +63,7 @@ fn prepare(dirs: &Dirs, name: &str) -> Result<bool, String> {
     {
         return Ok(false);
     }
-    if let Ok(Some(record)) = state::read(&dirs.state(name)) {
-        if let Some(group) = leftover::group(&record) {
-            say(format_args!(
-                "{name}: stopping process group {group}, left running by a worker that died"
-            ));
-            if !leftover::stop_group(group, &settings) {
-                return Err(format!(
-                    "process group {group}, left by a dead worker, does not stop: kill it, then start again"
-                ));
-            }
-        }
-    }
+    super::stop_leftover(dirs, name, &settings)?;
     Ok(true)
 }
 

@@ -289,10 +289,12 @@ impl Worker {
     /// Re-reads the settings and starts the service. Returns an event when
     /// the start failed at once.
     fn start(&mut self) -> Option<Event> {
-        if let Ok(scan) = settings::read(&self.script) {
-            if scan.invalid.is_empty() {
-                self.settings = scan.settings;
-            }
+        // A script edited into invalid settings keeps the last good ones:
+        // `reraise start` reports such errors, the worker cannot.
+        if let Ok(scan) = settings::read(&self.script)
+            && scan.invalid.is_empty()
+        {
+            self.settings = scan.settings;
         }
         self.record(Phase::Start, None, None);
         match self.child.spawn(self.me, self.settings.stop_signal) {
