@@ -22,14 +22,23 @@ fn main() {
 fn run(args: Vec<OsString>) -> Exit {
     let wants_help = args.len() == 1 || args[1..].iter().any(|a| a == "-h" || a == "--help");
     let mut command = cli::command();
+    // Help follows the same colour rules as the rest; `--color` itself is
+    // only known after parsing, which help may not reach.
+    let help_color = style::enabled(cli::ColorChoice::Auto);
+    if !help_color {
+        command = command.color(clap::ColorChoice::Never);
+    }
     if wants_help {
         command = command.after_help(cmd::help::after_help());
     }
     if args.len() == 1 {
-        out::show(format_args!(
-            "{}",
-            command.render_long_help().ansi().to_string().trim_end()
-        ));
+        let help = command.render_long_help();
+        let text = if help_color {
+            help.ansi().to_string()
+        } else {
+            help.to_string()
+        };
+        out::show(format_args!("{}", text.trim_end()));
         return Exit::Success;
     }
     let cli = match command
