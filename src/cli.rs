@@ -46,6 +46,25 @@ pub enum Command {
     Clean,
     /// Print an example starter script
     Skeleton,
+    /// Print a shell's completion script (bash, zsh or fish)
+    #[command(
+        long_about = "Print the completion script for SHELL on stdout. It completes commands, \
+        options and service names: for start the scripts in $RERAISE_DIR, for stop and restart \
+        the services with a state file in $RERAISE_PIDDIR, as set when you press TAB."
+    )]
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// The shells that completion scripts are made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd;
+mod completions;
 mod exit;
 mod launch;
 mod out;
@@ -65,5 +66,9 @@ fn run(args: Vec<OsString>) -> Exit {
         Some(Command::Restart(p)) => cmd::restart::run(&p.patterns),
         Some(Command::Clean) => cmd::clean::run(),
         Some(Command::Skeleton) => cmd::skeleton::run(),
+        Some(Command::Completions { shell }) => {
+            out::show(format_args!("{}", completions::script(shell).trim_end()));
+            Exit::Success
+        }
     }
 }
