@@ -26,6 +26,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the services with the user and group that own them
+    #[command(
+        long_about = "List the starter scripts in $RERAISE_DIR, one per line: the service's \
+        name, and the user and group that own its script. A script owned by another user \
+        runs as that user, through sudo."
+    )]
     List,
     /// Show what each service is doing
     #[command(
@@ -37,12 +42,39 @@ pub enum Command {
     )]
     Status,
     /// Start services (names or glob patterns such as 'web-*')
+    #[command(
+        long_about = "Start each service that a PATTERN selects among the starter scripts in \
+        $RERAISE_DIR. Each script is checked first: a regular file, executable by its owner, \
+        with valid config_ settings. A running service is skipped. A service in ERROR, or one \
+        whose worker died, is started anew, after stopping whatever the dead worker left \
+        running.\n\nreraise start returns once each worker holds its lock and has written its \
+        state file, so `reraise start web && reraise status` shows it running."
+    )]
     Start(Patterns),
     /// Stop running services and wait until they are gone
+    #[command(
+        long_about = "Ask the worker of each service that a PATTERN selects (among the \
+        services with a state file) to stop. The worker sends config_stop_signal to the \
+        service's whole process group, SIGKILLs the group after config_stop_sec, removes the \
+        state file and exits.\n\nreraise stop returns once the service and its worker are \
+        gone, so `reraise stop web && reraise start web` always works. Stopping a service \
+        that is not running is an error."
+    )]
     Stop(Patterns),
     /// Stop and start running services again, each under its worker
+    #[command(
+        long_about = "Ask the worker of each running service that a PATTERN selects to stop \
+        the service as `reraise stop` would and to start it again at once. The worker stays, \
+        the service gets a new PID, and the restart never counts as a failed start. A service \
+        that is not running is not started: that is an error."
+    )]
     Restart(Patterns),
     /// Remove state files whose worker is gone, and stop what they left running
+    #[command(
+        long_about = "Remove the state file of each service whose worker no longer runs, \
+        such as services in ERROR, and say which. When a dead worker's service still runs and \
+        its state file proves it is the process the worker started, stop it first."
+    )]
     Clean,
     /// Print an example starter script
     Skeleton,
