@@ -57,7 +57,21 @@ impl Child {
             os::die_with_parent(death, parent);
             os::reset_signals();
             let argv = [self.script.as_ptr(), std::ptr::null()];
-            libc::execv(self.script.as_ptr(), argv.as_ptr());
+            // A script that some process has open for writing cannot be run
+            // (ETXTBSY): an editor saving it, or a forked child of the
+            // program that wrote it, not yet exec'd. That passes; wait a
+            // little rather than record a failed start.
+            for _ in 0..100 {
+                libc::execv(self.script.as_ptr(), argv.as_ptr());
+                if Errno::last() != Errno::ETXTBSY {
+                    break;
+                }
+                let pause = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 10_000_000,
+                };
+                libc::nanosleep(&pause, std::ptr::null_mut());
+            }
             libc::_exit(if Errno::last() == Errno::ENOENT {
                 127
             } else {

@@ -22,21 +22,32 @@ pub fn block_signals(set: &SigSet) {
     let _ = unsafe { sigaction(Signal::SIGCHLD, &action) };
 }
 
-/// In the service, before exec: an empty signal mask and default actions.
-/// The worker's mask would otherwise be inherited and make the service deaf
-/// to SIGTERM; Rust's runtime ignores SIGPIPE, which exec would keep.
+/// In the service, before exec: an empty signal mask and every signal's
+/// default action. The worker's mask would otherwise be inherited and make
+/// the service deaf to SIGTERM; a signal ignored by whoever ran `reraise
+/// start` (`nohup` ignores SIGHUP, Rust's runtime SIGPIPE) would stay ignored
+/// across exec. A service starts the same wherever it was started from.
 ///
 /// # Safety
 /// Only for a freshly forked child; makes async-signal-safe calls only.
 pub unsafe fn reset_signals() {
-    // SAFETY: sigemptyset fills the set; both calls are async-signal-safe.
+    // SAFETY: signal, sigemptyset and sigprocmask are async-signal-safe;
+    // signals that cannot be changed (KILL, STOP) or do not exist fail harmlessly.
     unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        for signal in 1..MAX_SIGNAL {
+            libc::signal(signal, libc::SIG_DFL);
+        }
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
     }
 }
+
+/// One past the highest signal number, real-time signals included.
+#[cfg(target_os = "linux")]
+const MAX_SIGNAL: libc::c_int = 65;
+#[cfg(not(target_os = "linux"))]
+const MAX_SIGNAL: libc::c_int = 32;
 
 /// Arms the one-shot SIGALRM timer; zero cancels it.
 pub fn set_timer(after: Duration) {

@@ -4,8 +4,11 @@
 mod harness;
 
 mod commands;
+mod completions;
+mod footprint;
 mod input;
 mod lifecycle;
+mod manpages;
 mod rootless;
 mod stopping;
 mod users;

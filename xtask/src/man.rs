@@ -298,9 +298,15 @@ fn subcommand_sections(name: &str) -> String {
         }
         "restart" => ".nf\nreraise restart 'web\\-[12]'\n.fi\n",
         "status" => ".nf\nreraise status\nreraise status | grep ERROR\n.fi\n",
-        "completions" => {
-            ".nf\nreraise completions bash > ~/.local/share/bash\\-completion/completions/reraise\nreraise completions zsh > ~/.zfunc/_reraise\nreraise completions fish > ~/.config/fish/completions/reraise.fish\n.fi\n"
-        }
+        "completions" => concat!(
+            ".nf\n",
+            "reraise completions bash \\\\\n",
+            "    > ~/.local/share/bash\\-completion/completions/reraise\n",
+            "reraise completions zsh > ~/.zfunc/_reraise\n",
+            "reraise completions fish \\\\\n",
+            "    > ~/.config/fish/completions/reraise.fish\n",
+            ".fi\n"
+        ),
         "skeleton" => ".nf\nreraise skeleton > ~/reraise.d/http\\-8000\n.fi\n",
         _ => "",
     };
