@@ -45,7 +45,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--destdir" => destdir = args.next().map(PathBuf::from),
             "--deb" => deb = true,
             _ => {
-                return Err("usage: cargo xtask dist [--prefix DIR] [--destdir DIR] [--deb]".into());
+                return Err(
+                    "usage: cargo xtask dist [--prefix DIR] [--destdir DIR] [--deb]".into(),
+                );
             }
         }
     }
