@@ -10,6 +10,7 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use nix::unistd::{Uid, User};
 
@@ -82,9 +83,15 @@ pub fn launch(dirs: &Dirs, name: &str, script: &Path) -> Result<Pending, String>
 
 impl Pending {
     /// Waits until the worker is up, or has said why not.
-    pub fn wait(mut self) -> Outcome {
-        let mut text = String::new();
-        let _ = self.output.read_to_string(&mut text);
+    pub fn wait(mut self, deadline: Instant) -> Outcome {
+        let Some(text) = read_until(&mut self.output, deadline) else {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            return Outcome::Failed(format!(
+                "no word from the worker within {}s: see `reraise status`",
+                WORKER_PATIENCE.as_secs()
+            ));
+        };
         let status = self.child.wait();
         if text.lines().any(|l| l.starts_with("ready")) {
             return Outcome::Ready;
@@ -116,6 +123,34 @@ impl Pending {
         }
         Outcome::Failed(why)
     }
+}
+
+/// How long `reraise start` waits for workers to report.
+pub const WORKER_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Reads `pipe` to its end, or gives up at `deadline`.
+fn read_until(pipe: &mut std::fs::File, deadline: Instant) -> Option<String> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 512];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timeout =
+            PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(pipe.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, timeout) {
+            Ok(0) if left.is_zero() => return None,
+            Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+        match pipe.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// `auto-reraise` beside this `reraise`, as installed together; else on PATH.

@@ -41,8 +41,9 @@ pub fn run(patterns: &[String]) -> Exit {
             Err(why) => exit = exit.and(fail(format!("{name}: {why}"))),
         }
     }
+    let deadline = std::time::Instant::now() + launch::WORKER_PATIENCE;
     for (name, worker) in pending {
-        match worker.wait() {
+        match worker.wait(deadline) {
             Outcome::Ready => say(format_args!("{name}: start")),
             Outcome::Busy => say(format_args!("{name}: skip (already running)")),
             Outcome::Failed(why) => {

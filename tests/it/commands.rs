@@ -208,3 +208,25 @@ fn status_piped_into_head_ends_quietly() {
     assert!(run.stderr.is_empty(), "{run}");
     assert_eq!(run.stdout.lines().count(), 1);
 }
+
+#[test]
+fn start_reports_a_worker_that_did_not_come_up() {
+    let mut w = World::new();
+    w.script("svc", "exec sleep 1000");
+    let bin = w.root.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(crate::harness::reraise_bin(), bin.join("reraise")).unwrap();
+    let fake = bin.join("auto-reraise");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'auto-reraise: svc: the disk is on fire' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    w.bin = Some(bin.join("reraise"));
+    let run = w.reraise(&["start", "svc"]);
+    run.fails(1)
+        .complains("svc: the worker did not come up")
+        .complains("the disk is on fire");
+    assert!(!run.stdout.contains("svc: start"), "{run}");
+}
