@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 use crate::harness::{World, run_bounded, wait_gone};
 
@@ -23,29 +23,10 @@ fn entries(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// Writes an executable `#!/bin/sh` starter script, through a `sh` child
-/// rather than from this process: a descriptor open here for writing leaks
-/// into whatever another test thread forks at that moment, and until that
-/// child execs, the worker's exec of the script fails with ETXTBSY (exit 126;
-/// rust-lang/rust#114554). `World::script` has that race.
-fn script(w: &World, name: &str, body: &str) -> PathBuf {
-    let path = w.services.join(name);
-    write_executable(&path, &format!("#!/bin/sh\n{body}\n"));
-    path
-}
-
-/// Writes `text` to an executable file at `path`, through a `sh` child.
+/// Writes `text` to an executable file at `path`.
 fn write_executable(path: &Path, text: &str) {
-    let status = Command::new("sh")
-        .arg("-c")
-        .arg(r#"printf '%s' "$2" > "$1" && chmod 755 "$1""#)
-        .arg("sh")
-        .arg(path)
-        .arg(text)
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "cannot write {}", path.display());
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 }
 
 #[test]
@@ -108,8 +89,7 @@ fn invalid_settings_stop_the_start_of_that_service_only() {
     ];
     for (name, setting, _) in cases {
         // The setting is on line 3.
-        script(
-            &w,
+        w.script(
             name,
             &format!(
                 "# {name}\n{setting}\ntouch '{}'\nexec sleep 1000",
@@ -117,7 +97,7 @@ fn invalid_settings_stop_the_start_of_that_service_only() {
             ),
         );
     }
-    script(&w, "good", "exec sleep 1000");
+    w.script("good", "exec sleep 1000");
 
     let run = w.reraise(&[
         "start",
@@ -152,8 +132,7 @@ fn invalid_settings_stop_the_start_of_that_service_only() {
 #[test]
 fn an_unknown_setting_is_a_warning_naming_it_and_its_line_and_the_service_starts() {
     let w = World::new();
-    let path = script(
-        &w,
+    let path = w.script(
         "typo",
         "config_start_sec=3\nconfig_start_secs=3\nexec sleep 1000",
     );
@@ -175,11 +154,7 @@ fn a_script_its_owner_cannot_execute_is_refused_with_a_chmod_hint() {
     let w = World::new();
     let ran = w.path("ran");
     for (name, mode) in [("plain", 0o644), ("others-only", 0o655)] {
-        let path = script(
-            &w,
-            name,
-            &format!("touch '{}'\nexec sleep 1000", ran.display()),
-        );
+        let path = w.script(name, &format!("touch '{}'\nexec sleep 1000", ran.display()));
         fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
         let run = w.reraise(&["start", name]);
         run.fails(1)
@@ -196,7 +171,7 @@ fn a_script_its_owner_cannot_execute_is_refused_with_a_chmod_hint() {
 fn directories_unmatched_patterns_and_bad_patterns_are_errors_naming_them() {
     let w = World::new();
     fs::create_dir(w.services.join("subdir")).unwrap();
-    script(&w, "real", "exec sleep 1000");
+    w.script("real", "exec sleep 1000");
 
     let status = w.reraise(&["status"]);
     status.ok();
@@ -269,7 +244,7 @@ fn a_script_that_cannot_be_executed_ends_in_error_126_or_127_without_hanging() {
 #[test]
 fn state_files_are_never_written_through_a_symbolic_link() {
     let w = World::new();
-    script(&w, "svc", "exec sleep 1000");
+    w.script("svc", "exec sleep 1000");
     let target = w.path("target");
     // A valid state line: a product following the link would believe it.
     let precious = "ERROR 3 - - 1700000000\n";
@@ -298,7 +273,7 @@ fn state_files_are_never_written_through_a_symbolic_link() {
     assert_eq!(fs::read_to_string(&target).unwrap(), precious);
 
     // A link planted at the temporary name is refused too.
-    script(&w, "other", "exec sleep 1000");
+    w.script("other", "exec sleep 1000");
     let target2 = w.path("target2");
     fs::write(&target2, precious).unwrap();
     symlink(&target2, w.states.join(".other.new")).unwrap();

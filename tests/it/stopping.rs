@@ -3,8 +3,7 @@
 //! `reraise stop`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::harness::{PATIENCE, World, alive, poll, wait_file, wait_gone};
@@ -16,31 +15,6 @@ const ABOUT_ONE_SECOND: Duration = Duration::from_millis(950);
 /// `config_stop_sec=30` the quick tests set: a stop slower than this
 /// waited for the SIGKILL deadline, so the stop signal did not work.
 const WELL_BEFORE_THE_KILL: Duration = Duration::from_secs(20);
-
-/// Writes an executable `#!/bin/sh` starter script, through a `sh` child
-/// rather than from this process: a descriptor open here for writing leaks
-/// into whatever another test thread forks at that moment, and until that
-/// child execs, the worker's exec of the script fails with ETXTBSY (exit 126;
-/// rust-lang/rust#114554). `World::script` has that race.
-fn script(w: &World, name: &str, body: &str) -> PathBuf {
-    let path = w.services.join(name);
-    write_executable(&path, &format!("#!/bin/sh\n{body}\n"));
-    path
-}
-
-/// Writes `text` to an executable file at `path`, through a `sh` child.
-fn write_executable(path: &Path, text: &str) {
-    let status = Command::new("sh")
-        .arg("-c")
-        .arg(r#"printf '%s' "$2" > "$1" && chmod 755 "$1""#)
-        .arg("sh")
-        .arg(path)
-        .arg(text)
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "cannot write {}", path.display());
-}
 
 /// Reads the PID that a service wrote to `path`.
 #[track_caller]
@@ -73,8 +47,7 @@ fn zombie(pid: i32) -> bool {
 fn stop_escalates_to_sigkill_after_config_stop_sec_when_the_service_ignores_the_stop_signal() {
     let w = World::new();
     let ready = w.path("ready");
-    script(
-        &w,
+    w.script(
         "stubborn",
         &format!(
             "config_stop_sec=1\ntrap '' TERM\necho $$ > '{}'\nexec sleep 1000",
@@ -109,8 +82,7 @@ fn stop_escalates_to_sigkill_after_config_stop_sec_when_the_service_ignores_the_
 fn stop_also_stops_the_background_children_of_the_service() {
     let w = World::new();
     let child = w.path("child");
-    script(
-        &w,
+    w.script(
         "parent",
         &format!(
             "config_stop_sec=30\nsleep 1000 &\necho $! > '{}'\nwait",
@@ -144,8 +116,7 @@ fn a_group_member_that_ignores_the_stop_signal_is_killed_after_config_stop_sec()
     let (child, stubborn) = (w.path("child"), w.path("stubborn"));
     // The script itself dies of SIGTERM at once; one of its children ignores
     // it. The worker must wait for the whole group, not just its leader.
-    script(
-        &w,
+    w.script(
         "mixed",
         &format!(
             "config_stop_sec=1\n\
@@ -211,7 +182,7 @@ fn config_stop_signal_chooses_the_signal_that_asks_the_service_to_stop() {
             &w.path(&format!("{name}.got")),
             &w.path(&format!("{name}.ready")),
         );
-        script(&w, name, &body);
+        w.script(name, &body);
     }
     w.reraise(&["start", "by-*"]).ok();
     let mut pids = Vec::new();
@@ -244,7 +215,7 @@ fn stop_star_stops_every_service_quickly_when_they_exit_on_sigterm() {
     let w = World::new();
     let names: Vec<String> = (0..10).map(|i| format!("svc-{i}")).collect();
     for name in &names {
-        script(&w, name, "config_stop_sec=30\nexec sleep 1000");
+        w.script(name, "config_stop_sec=30\nexec sleep 1000");
     }
     let run = w.reraise(&["start", "*"]);
     run.ok();
@@ -283,7 +254,7 @@ fn stop_star_stops_every_service_quickly_when_they_exit_on_sigterm() {
 #[test]
 fn stop_then_start_works_at_once_again_and_again() {
     let w = World::new();
-    script(&w, "flip", "exec sleep 1000");
+    w.script("flip", "exec sleep 1000");
     w.reraise(&["start", "flip"]).ok().says("flip: start");
     let (mut pid, mut worker) = (w.pid("flip"), w.worker("flip"));
     for round in 0..5 {
@@ -309,8 +280,7 @@ fn stop_then_start_works_at_once_again_and_again() {
 fn restart_of_a_service_ignoring_the_stop_signal_escalates_and_keeps_the_worker() {
     let w = World::new();
     let ready = w.path("ready");
-    script(
-        &w,
+    w.script(
         "stubborn",
         &format!(
             "config_stop_sec=1\ntrap '' TERM\necho $$ >> '{}'\nexec sleep 1000",
@@ -361,8 +331,7 @@ fn orphans_left_by_the_service_are_reaped_by_its_worker_without_disturbing_the_s
     let w = World::new();
     let orphan = w.path("orphan");
     // The inner shell exits at once, orphaning its background sleep.
-    script(
-        &w,
+    w.script(
         "leaver",
         &format!(
             "sh -c 'sleep 1000 & echo $! > \"{}\"'\nexec sleep 1000",
