@@ -52,57 +52,90 @@ pub struct Scan {
     pub unknown: Vec<(usize, String)>,
 }
 
-/// Reads and scans the settings of the script at `path`.
+/// Reads and scans the settings of the script at `path`, streaming through
+/// a small buffer: the worker does this before every start, and must not
+/// grow its heap to the size of the script.
 pub fn read(path: &Path) -> io::Result<Scan> {
-    let mut text = Vec::new();
-    File::open(path)?.take(SCAN_LIMIT).read_to_end(&mut text)?;
-    Ok(scan(&text))
+    scan_from(File::open(path)?.take(SCAN_LIMIT))
 }
 
 /// Scans script text for settings. The last assignment of a name wins, as it
 /// would in the shell.
 pub fn scan(text: &[u8]) -> Scan {
+    scan_from(text).expect("reading from memory cannot fail")
+}
+
+/// The longest setting line kept whole; a longer `config_` line is invalid.
+const LINE_MAX: usize = 200;
+
+fn scan_from(mut input: impl Read) -> io::Result<Scan> {
     let mut found = Scan::default();
-    for (index, raw) in text.split(|&b| b == b'\n').enumerate() {
-        let Some(rest) = raw.strip_prefix(b"config_") else {
-            continue;
+    let (mut line, mut len, mut number, mut overlong) = ([0u8; LINE_MAX], 0, 1, false);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         };
-        let line = index + 1;
+        for &byte in &chunk[..n] {
+            if byte == b'\n' {
+                found.add_line(number, &line[..len], overlong);
+                (len, number, overlong) = (0, number + 1, false);
+            } else if len < LINE_MAX {
+                line[len] = byte;
+                len += 1;
+            } else {
+                overlong = true;
+            }
+        }
+    }
+    found.add_line(number, &line[..len], overlong);
+    Ok(found)
+}
+
+impl Scan {
+    /// Takes in line `number` of a script (its first `LINE_MAX` bytes).
+    fn add_line(&mut self, number: usize, raw: &[u8], overlong: bool) {
+        let Some(rest) = raw.strip_prefix(b"config_") else {
+            return;
+        };
         let rest = String::from_utf8_lossy(rest);
         let Some((name, value)) = rest.split_once('=') else {
-            continue;
+            return;
         };
         if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            continue;
+            return;
         }
         let value = unquote(strip_comment(value).trim());
-        let s = &mut found.settings;
+        let s = &mut self.settings;
         let result = match name {
-            "start_sec" => number(value, 86_400).map(|v| s.start_sec = v),
-            "max_retry" => number(value, 1_000).map(|v| s.max_retry = v),
-            "stop_sec" => number(value, 86_400).map(|v| s.stop_sec = v),
+            _ if overlong => Err("a short value: the line is too long"),
+            "start_sec" => number_in(value, 86_400).map(|v| s.start_sec = v),
+            "max_retry" => number_in(value, 1_000).map(|v| s.max_retry = v),
+            "stop_sec" => number_in(value, 86_400).map(|v| s.stop_sec = v),
             "stop_signal" => signal(value).map(|v| s.stop_signal = v),
             _ => {
-                found.unknown.push((line, format!("config_{name}")));
+                self.unknown.push((number, format!("config_{name}")));
                 Ok(())
             }
         };
         if let Err(expected) = result {
             let text = String::from_utf8_lossy(raw).trim_end().to_owned();
-            found.invalid.push(Invalid {
-                line,
+            self.invalid.push(Invalid {
+                line: number,
                 text,
                 expected,
             });
         }
     }
-    found
 }
 
 /// The expected form of each setting, for error messages and the man page.
 const SECONDS: &str = "a whole number of seconds from 0 to 86400";
 
-fn number(value: &str, max: u32) -> Result<u32, &'static str> {
+fn number_in(value: &str, max: u32) -> Result<u32, &'static str> {
     let expected = if max == 1_000 {
         "a whole number from 0 to 1000"
     } else {
@@ -212,6 +245,22 @@ mod tests {
         assert_eq!(signal("9"), Ok(Signal::SIGKILL));
         assert!(signal("0").is_err());
         assert!(signal("").is_err());
+    }
+
+    #[test]
+    fn an_overlong_setting_line_is_invalid_and_other_long_lines_are_ignored() {
+        let mut text =
+            format!("#!/bin/sh\n# {}\nconfig_start_sec=3 # ", "x".repeat(5000)).into_bytes();
+        text.extend(std::iter::repeat_n(b'y', 300));
+        text.extend_from_slice(b"\nconfig_max_retry=4");
+        let s = scan(&text);
+        assert_eq!(s.invalid.len(), 1, "{s:?}");
+        assert_eq!(s.invalid[0].line, 3);
+        assert_eq!(s.settings.start_sec, 10);
+        assert_eq!(
+            s.settings.max_retry, 4,
+            "a last line without a newline counts"
+        );
     }
 
     #[test]

@@ -9,7 +9,6 @@ mod os;
 pub mod policy;
 
 use std::ffi::OsString;
-use std::io::Write as _;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::process::exit;
@@ -34,6 +33,11 @@ const USAGE: &str = "usage: auto-reraise [--dir RERAISE_DIR] [--piddir RERAISE_P
 
 /// The worker's entry point.
 pub fn main() -> ! {
+    // A `reraise start` that went away must not kill us with SIGPIPE when we
+    // report; the service gets default actions back before exec.
+    // SAFETY: setting a signal to be ignored involves no handler code.
+    let _ =
+        unsafe { nix::sys::signal::signal(Signal::SIGPIPE, nix::sys::signal::SigHandler::SigIgn) };
     let (name, dirs) = parse_args(std::env::args_os().skip(1).collect());
     if let Some(problem) = crate::name::problem(&name) {
         fail(&name, problem);
@@ -61,7 +65,7 @@ pub fn main() -> ! {
         Ok(lock) => lock,
         Err(Refused::Busy(pid)) => {
             let by = pid.map(|p| format!(" (worker {p})")).unwrap_or_default();
-            let _ = writeln!(std::io::stdout(), "busy");
+            tell_caller(b"busy\n");
             eprintln!("auto-reraise: {name}: already running{by}");
             exit(EXIT_BUSY);
         }
@@ -110,6 +114,14 @@ fn parse_args(mut args: Vec<OsString>) -> (String, Dirs) {
         usage("which service? The name of a starter script is missing")
     };
     (name, dirs)
+}
+
+/// Writes a word for `reraise start` to stdout, unbuffered: std's stdout
+/// would keep a buffer on the heap for the worker's whole life.
+fn tell_caller(word: &[u8]) {
+    // SAFETY: descriptor 1 stays open for the whole process.
+    let stdout = unsafe { std::os::fd::BorrowedFd::borrow_raw(1) };
+    let _ = nix::unistd::write(stdout, word);
 }
 
 fn usage(problem: &str) -> ! {
@@ -212,7 +224,7 @@ impl Worker {
                 exit(1)
             }
             None => {
-                let _ = writeln!(std::io::stdout(), "ready {}", self.me);
+                tell_caller(b"ready\n");
                 self.child.silence_stdio();
             }
         }

@@ -215,14 +215,16 @@ fn start_reports_a_worker_that_did_not_come_up() {
     w.script("svc", "exec sleep 1000");
     let bin = w.root.join("fake-bin");
     std::fs::create_dir_all(&bin).unwrap();
-    std::fs::copy(crate::harness::reraise_bin(), bin.join("reraise")).unwrap();
-    let fake = bin.join("auto-reraise");
-    std::fs::write(
-        &fake,
+    let copied = Command::new("cp")
+        .arg(crate::harness::reraise_bin())
+        .arg(bin.join("reraise"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    crate::harness::write_program(
+        &bin.join("auto-reraise"),
         "#!/bin/sh\necho 'auto-reraise: svc: the disk is on fire' >&2\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    );
     w.bin = Some(bin.join("reraise"));
     let run = w.reraise(&["start", "svc"]);
     run.fails(1)

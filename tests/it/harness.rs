@@ -375,9 +375,36 @@ pub fn public_copy(dir: &Path, extra: &[&Path]) -> PathBuf {
         .chain(extra.iter().copied())
     {
         let to = bin.join(from.file_name().unwrap());
-        fs::copy(from, &to).unwrap();
+        let status = Command::new("cp").arg(from).arg(&to).status().unwrap();
+        assert!(status.success(), "cannot copy {}", from.display());
         fs::set_permissions(&to, fs::Permissions::from_mode(0o755)).unwrap();
     }
     fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
     bin
+}
+
+/// Writes an executable file that something will exec without retrying,
+/// through a child process. Written from this multi-threaded test process,
+/// the open descriptor could leak into a child that another test forks at
+/// that moment, and until that child execs, running the file fails with
+/// "Text file busy" (ETXTBSY).
+pub fn write_program(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut child = Command::new("sh")
+        .args(["-c", r#"cat > "$1" && chmod 755 "$1""#, "sh"])
+        .arg(path)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "cannot write {}",
+        path.display()
+    );
 }

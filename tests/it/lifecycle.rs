@@ -505,6 +505,14 @@ fn the_service_runs_in_home_with_the_directories_set_stdin_null_clean_signals_an
         pid.to_string(),
         "the service leads its own process group"
     );
+    // Until the script has exec'd sleep it is a shell, and dash blocks every
+    // signal for a moment around each vfork (here, of `mv`).
+    let comm = format!("/proc/{pid}/comm");
+    assert!(
+        poll(PATIENCE, || fs::read_to_string(&comm)
+            .is_ok_and(|c| c.trim() == "sleep")),
+        "the service never exec'd sleep"
+    );
     let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     for key in ["SigBlk:", "SigIgn:"] {
         assert_eq!(
