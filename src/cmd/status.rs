@@ -38,6 +38,9 @@ pub fn run(color: bool) -> Exit {
         .max()
         .unwrap_or(0);
     let word_width = rows.iter().map(|(_, c)| c.word().len()).max().unwrap_or(0);
+    // One write for the whole report: a thousand services, a thousand
+    // system calls otherwise.
+    let mut report = String::new();
     for (name, condition) in &rows {
         let word = condition.word();
         let padded = format!("{word:word_width$}");
@@ -47,7 +50,11 @@ pub fn run(color: bool) -> Exit {
             padded
         };
         let line = format!("{name:name_width$}  {shown}  {}", details(condition, now));
-        show(format_args!("{}", line.trim_end()));
+        report.push_str(line.trim_end());
+        report.push('\n');
+    }
+    if !report.is_empty() {
+        show(format_args!("{}", report.trim_end()));
     }
     Exit::Success
 }
