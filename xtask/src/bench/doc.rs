@@ -133,6 +133,18 @@ const METHOD: &str = "
   cycles.
 - **Cleanup.** Every process is ended by its PID (checked against its start
   time), never by name, also when a step fails or the run is interrupted.
+
+## Reading the timings
+
+Memory and idle figures repeat to within a kB from run to run; timings move
+by a third or more on a shared two-core machine, so compare the columns of
+one run rather than runs. Starting 50 services is mostly CPU: every service
+is a shell that execs `sleep`, and two cores run fifty of those, the
+supervisors' own work included, so other load on the machine shows first
+there. The filesystem of the scratch directory counts too: on ext4 a state
+file replaced by rename is written back at once. `TMPDIR=/dev/shm cargo
+xtask bench` measures with everything on tmpfs, as supervisors that keep
+their state under /run do.
 ";
 
 fn date() -> String {
