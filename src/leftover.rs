@@ -30,6 +30,22 @@ pub fn group(record: &Record) -> Option<i32> {
     (started.abs_diff(recorded) <= 2).then_some(pid)
 }
 
+/// The worker named in `record` when it may still be alive: it exists and
+/// did not start after the record was written (which a reused PID would).
+/// A state file with such a worker is not stale even if its lock is gone.
+pub fn worker_may_live(record: &Record) -> Option<i32> {
+    // A worker that recorded ERROR is on its way out by design.
+    let worker = record.worker.filter(|_| record.phase != Phase::Error)?;
+    if nix::sys::signal::kill(Pid::from_raw(worker), None) == Err(Errno::ESRCH) || is_zombie(worker)
+    {
+        return None;
+    }
+    match (start_time(worker), record.epoch) {
+        (Some(started), Some(recorded)) if started > recorded + 2 => None,
+        _ => Some(worker),
+    }
+}
+
 /// Whether any process is left in process group `pgid`.
 pub fn group_exists(pgid: i32) -> bool {
     !matches!(killpg(Pid::from_raw(pgid), None), Err(Errno::ESRCH))

@@ -30,7 +30,37 @@ pub fn holder(states: &Path, name: &str) -> io::Result<Option<i32>> {
     };
     let mut probe = whole_file(libc::F_WRLCK);
     fcntl(file.as_fd(), FcntlArg::F_GETLK(&mut probe))?;
-    Ok((i32::from(probe.l_type) != i32::from(libc::F_UNLCK as i16)).then_some(probe.l_pid))
+    if i32::from(probe.l_type) == i32::from(libc::F_UNLCK as i16) {
+        return Ok(None);
+    }
+    if probe.l_pid <= 0 {
+        // The kernel says 0 for a holder outside our PID namespace: alive,
+        // but no PID of ours to signal, and kill(0) would hit our own group.
+        return Err(io::Error::other(
+            "its worker runs in another PID namespace (a container?): manage it from there",
+        ));
+    }
+    Ok(Some(probe.l_pid))
+}
+
+/// Records the stop grace the worker uses in its lock file, so that `stop`
+/// knows how long to wait even after the script was edited.
+pub fn record_grace(lock: &OwnedFd, stop_sec: u32) {
+    let mut buf = [0u8; 12];
+    let mut out = &mut buf[..];
+    let _ = std::io::Write::write_fmt(&mut out, format_args!("{stop_sec}\n"));
+    let len = 12 - out.len();
+    let _ = nix::sys::uio::pwrite(lock, &buf[..len], 0);
+    let _ = nix::unistd::ftruncate(lock, len as i64);
+}
+
+/// The stop grace recorded by the live worker of `name`, if any.
+pub fn recorded_grace(states: &Path, name: &str) -> Option<u32> {
+    std::fs::read_to_string(lock_path(states, name))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Why a worker could not take its lock.
@@ -45,10 +75,20 @@ pub enum Refused {
 /// lock is per process: it is not inherited by the service, and it goes
 /// away when this process exits or closes the returned descriptor.
 pub fn acquire(path: &Path) -> Result<OwnedFd, Refused> {
+    lock(path, true)
+}
+
+/// Takes the lock of an existing lock file, as the commands do for a moment;
+/// only workers create lock files, so that they belong to the service's owner.
+pub fn acquire_existing(path: &Path) -> Result<OwnedFd, Refused> {
+    lock(path, false)
+}
+
+fn lock(path: &Path, create: bool) -> Result<OwnedFd, Refused> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
-        .create(true)
+        .create(create)
         .truncate(false)
         .mode(0o644)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)

@@ -9,9 +9,16 @@
 #![no_main]
 
 #[unsafe(no_mangle)]
-extern "C" fn main(
-    _argc: std::ffi::c_int,
-    _argv: *const *const std::ffi::c_char,
-) -> std::ffi::c_int {
-    reraise::worker::main()
+extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    // std fills `args_os()` without its start-up only on some systems
+    // (glibc, Apple); take the arguments from the C runtime everywhere.
+    let args = (1..usize::try_from(argc).unwrap_or(0))
+        .map(|i| {
+            use std::os::unix::ffi::OsStrExt;
+            // SAFETY: the C runtime passes argc valid NUL-terminated strings.
+            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+            std::ffi::OsStr::from_bytes(arg.to_bytes()).to_owned()
+        })
+        .collect();
+    reraise::worker::main(args)
 }

@@ -18,28 +18,15 @@ pub fn run() -> Exit {
     };
     let mut exit = Exit::Success;
     for name in names {
-        if liveness::holder(&dirs.states, &name)
-            .ok()
-            .flatten()
-            .is_some()
-        {
+        // A live worker, or one this command cannot see: not ours to clean.
+        if !matches!(liveness::holder(&dirs.states, &name), Ok(None)) {
             continue;
         }
         let condition = service::examine(&dirs, &name);
-        if let Err(why) = super::stop_leftover(&dirs, &name, &super::settings_of(&dirs, &name)) {
-            exit = exit.and(fail(format!("{name}: {why}")));
-            continue;
-        }
-        let path = dirs.state(&name);
-        match std::fs::remove_file(&path) {
-            Ok(()) => say(format_args!("{name}: clean ({})", condition.word())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                exit = exit.and(fail(format!(
-                    "{name}: cannot remove {}: {e}",
-                    path.display()
-                )))
-            }
+        match super::clear_leftover(&dirs, &name, &super::settings_of(&dirs, &name), true) {
+            Ok(true) => say(format_args!("{name}: clean ({})", condition.word())),
+            Ok(false) => {}
+            Err(why) => exit = exit.and(fail(format!("{name}: {why}"))),
         }
     }
     exit

@@ -67,24 +67,66 @@ pub fn report_unmatched(problems: &[NoMatch], dirs: &Dirs, among_scripts: bool) 
 }
 
 /// Stops what a dead worker of `name` left running, when its state file
-/// proves the processes are the service's.
-pub fn stop_leftover(dirs: &Dirs, name: &str, settings: &Settings) -> Result<(), String> {
-    let Ok(Some(record)) = reraise::state::read(&dirs.state(name)) else {
-        return Ok(());
+/// proves the processes are the service's, and with `forget` removes the
+/// state file. `Ok(false)` when a worker holds the service's lock.
+///
+/// The lock is held meanwhile, so a `reraise start` running at the same
+/// time cannot launch a worker whose fresh service would be taken for a
+/// leftover: its worker finds the lock taken and reports the service busy.
+pub fn clear_leftover(
+    dirs: &Dirs,
+    name: &str,
+    settings: &Settings,
+    forget: bool,
+) -> Result<bool, String> {
+    use reraise::liveness::{self, Refused};
+    let _lock = match liveness::acquire_existing(&liveness::lock_path(&dirs.states, name)) {
+        Ok(lock) => Some(lock),
+        Err(Refused::Busy(_)) => return Ok(false),
+        // No lock file, or another user's: go on as far as the checks allow.
+        Err(Refused::Io(_)) => None,
     };
-    let Some(group) = reraise::leftover::group(&record) else {
-        return Ok(());
-    };
-    crate::out::say(format_args!(
-        "{name}: stopping process group {group}, left running by a worker that died"
-    ));
-    if reraise::leftover::stop_group(group, settings) {
-        Ok(())
-    } else {
-        Err(format!(
-            "process group {group}, left running by a worker that died, does not stop: kill it and try again"
-        ))
+    let record = reraise::state::read(&dirs.state(name)).ok().flatten();
+    // A worker releases its lock while it exits: give a dying one a moment.
+    let mut alive = None;
+    wait_until(std::time::Duration::from_secs(1), || {
+        alive = record.as_ref().and_then(reraise::leftover::worker_may_live);
+        alive.is_none()
+    });
+    if let Some(worker) = alive {
+        return Err(format!(
+            "its worker {worker} still runs but holds no lock: was {} deleted? Stop it with `kill {worker}`, then try again",
+            liveness::lock_path(&dirs.states, name).display()
+        ));
     }
+    if let Some(group) = record.as_ref().and_then(reraise::leftover::group) {
+        crate::out::say(format_args!(
+            "{name}: stopping process group {group}, left running by a worker that died"
+        ));
+        if !reraise::leftover::stop_group(group, settings) {
+            return Err(format!(
+                "process group {group}, left running by a worker that died, does not stop: kill it and try again"
+            ));
+        }
+    }
+    if forget {
+        let path = dirs.state(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot remove {}: {e}", path.display())),
+        }
+    }
+    Ok(true)
+}
+
+/// How long a stop of `name` may take: the grace its worker recorded at the
+/// service's last start (the script may have been edited since), or the
+/// script's, whichever is longer, plus slack for the worker itself.
+pub fn stop_grace(dirs: &Dirs, name: &str) -> std::time::Duration {
+    let recorded = reraise::liveness::recorded_grace(&dirs.states, name).unwrap_or(0);
+    let grace = recorded.max(settings_of(dirs, name).stop_sec);
+    std::time::Duration::from_secs(grace.into()) + stop::SLACK
 }
 
 /// A service's settings for the commands, defaults when the script is unreadable.

@@ -1,8 +1,6 @@
 //! `reraise restart PATTERN...`: each worker stops its service and starts it
 //! again; the worker stays, the service gets a new PID.
 
-use std::time::Duration;
-
 use nix::sys::signal::Signal;
 use reraise::service::{self, Condition};
 
@@ -34,14 +32,14 @@ pub fn run(patterns: &[String]) -> Exit {
             Condition::Running { pid, .. } => pid,
             _ => None,
         };
+        // Read before the worker restarts and records the new settings.
+        let grace = super::stop_grace(&dirs, &name);
         match signal_worker(&dirs, &name, worker, Signal::SIGHUP) {
-            Ok(()) => restarting.push((name, worker, old)),
+            Ok(()) => restarting.push((name, worker, old, grace)),
             Err(why) => exit = exit.and(fail(format!("{name}: {why}"))),
         }
     }
-    for (name, worker, old) in restarting {
-        let grace = Duration::from_secs(super::settings_of(&dirs, &name).stop_sec.into())
-            + super::stop::SLACK;
+    for (name, worker, old, grace) in restarting {
         let mut last = Condition::NotRunning;
         super::wait_until(grace, || {
             last = service::examine(&dirs, &name);

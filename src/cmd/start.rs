@@ -64,8 +64,7 @@ fn prepare(dirs: &Dirs, name: &str) -> Result<bool, String> {
     {
         return Ok(false);
     }
-    super::stop_leftover(dirs, name, &settings)?;
-    Ok(true)
+    super::clear_leftover(dirs, name, &settings, false)
 }
 
 /// Checks that the script can be started and that its settings are valid.

@@ -36,7 +36,7 @@ pub fn run(patterns: &[String]) -> Exit {
         }
     }
     for (name, worker) in stopping {
-        let grace = Duration::from_secs(super::settings_of(&dirs, &name).stop_sec.into()) + SLACK;
+        let grace = super::stop_grace(&dirs, &name);
         let gone = super::wait_until(grace, || {
             liveness::holder(&dirs.states, &name).ok().flatten() != Some(worker)
         });

@@ -25,6 +25,10 @@ use crate::state::{Phase, Record, Writer};
 use child::Child;
 use policy::{Action, Event, Limits, Mode, Policy};
 
+/// How often, and how many times, a group is looked at after SIGKILL.
+const KILL_RECHECK: Duration = Duration::from_secs(1);
+const KILL_CHECKS: u8 = 5;
+
 /// Exit status when another worker already supervises the service.
 pub const EXIT_BUSY: i32 = 3;
 
@@ -32,13 +36,16 @@ const USAGE: &str = "usage: auto-reraise [--dir RERAISE_DIR] [--piddir RERAISE_P
     Supervises one service of reraise; started by `reraise start`, see auto-reraise(1).\n";
 
 /// The worker's entry point.
-pub fn main() -> ! {
+pub fn main(args: Vec<OsString>) -> ! {
     // A `reraise start` that went away must not kill us with SIGPIPE when we
     // report; the service gets default actions back before exec.
     // SAFETY: setting a signal to be ignored involves no handler code.
     let _ =
         unsafe { nix::sys::signal::signal(Signal::SIGPIPE, nix::sys::signal::SigHandler::SigIgn) };
-    let (name, dirs) = parse_args(std::env::args_os().skip(1).collect());
+    // Descriptors the caller left open (`reraise start x 7>file`) would stay
+    // open in the worker and the service for their whole lives.
+    os::close_inherited_fds();
+    let (name, dirs) = parse_args(args);
     if let Some(problem) = crate::name::problem(&name) {
         fail(&name, problem);
     }
@@ -71,7 +78,12 @@ pub fn main() -> ! {
         }
         Err(Refused::Io(e)) => fail(
             &name,
-            &format!("cannot lock {}: {e}", dirs.states.display()),
+            &format!(
+                "cannot lock {} as user {}: {e}: the state directory must be writable by every owner of a starter script (`chmod 1777 {}`)",
+                liveness::lock_path(&dirs.states, &name).display(),
+                nix::unistd::Uid::effective(),
+                dirs.states.display()
+            ),
         ),
     };
     let mut worker = Worker::new(&name, &dirs, script, lock);
@@ -186,7 +198,11 @@ struct Worker {
     /// The service's process group, kept after its leader is reaped.
     group: Option<Pid>,
     deadline: Option<Instant>,
-    _lock: OwnedFd,
+    /// The service's group before its last exit, when members outlived it.
+    old_group: Option<Pid>,
+    /// Re-checks done after SIGKILL, for a group that never empties.
+    kill_checks: u8,
+    lock: OwnedFd,
 }
 
 impl Worker {
@@ -203,7 +219,9 @@ impl Worker {
             leader: None,
             group: None,
             deadline: None,
-            _lock: lock,
+            old_group: None,
+            kill_checks: 0,
+            lock,
         }
     }
 
@@ -273,6 +291,8 @@ impl Worker {
             }
             Action::Fail { status } => {
                 self.record(Phase::Error, Some(status), None);
+                // Nothing will supervise what the service left behind.
+                self.signal_group(Signal::SIGKILL);
                 exit(1)
             }
             Action::Signal => {
@@ -282,9 +302,13 @@ impl Worker {
             }
             Action::Kill => {
                 self.signal_group(Signal::SIGKILL);
-                None
+                // A killed member whose parent lives outside the group sends
+                // us no SIGCHLD: look again, a few times, then give up.
+                self.kill_checks = 0;
+                self.arm(KILL_RECHECK)
             }
             Action::Finish => {
+                self.signal_group(Signal::SIGKILL);
                 self.state.remove();
                 exit(0)
             }
@@ -308,6 +332,7 @@ impl Worker {
         {
             self.settings = scan.settings;
         }
+        liveness::record_grace(&self.lock, self.settings.stop_sec);
         self.record(Phase::Start, None, None);
         match self.child.spawn(self.me, self.settings.stop_signal) {
             Ok(pid) => {
@@ -336,20 +361,38 @@ impl Worker {
             self.leader = None;
             if self.policy.mode == Mode::Running {
                 // Whatever the service left in its group would otherwise run
-                // on unsupervised beside the next instance.
+                // on unsupervised beside the next instance: ask it to stop,
+                // and remember the group so a stop or failure can kill it.
                 self.signal_group(self.settings.stop_signal);
+                if let Some(older) = self.old_group.replace(leader) {
+                    let _ = killpg(older, Signal::SIGKILL);
+                }
             }
             let ran_ms = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
             self.handle(Event::Exited { status, ran_ms });
         }
+        self.forget_empty_groups();
         if self.is_stopped() {
             self.handle(Event::GroupGone);
         }
     }
 
-    fn signal_group(&self, signal: Signal) {
-        if let Some(group) = self.group {
+    /// Signals the service's process group, and what is left of the
+    /// previous one. A group seen empty is forgotten first: its number may be
+    /// given to an unrelated group later.
+    fn signal_group(&mut self, signal: Signal) {
+        self.forget_empty_groups();
+        for group in [self.group, self.old_group].into_iter().flatten() {
             let _ = killpg(group, signal);
+        }
+    }
+
+    fn forget_empty_groups(&mut self) {
+        if self.old_group.is_some_and(|g| !group_exists(g.as_raw())) {
+            self.old_group = None;
+        }
+        if self.leader.is_none() && self.group.is_some_and(|g| !group_exists(g.as_raw())) {
+            self.group = None;
         }
     }
 
@@ -393,6 +436,17 @@ impl Worker {
         if left.is_zero() {
             self.deadline = None;
             self.handle(Event::Deadline);
+            if let Mode::Stopping { killed: true, .. } = self.policy.mode {
+                self.kill_checks += 1;
+                if self.kill_checks >= KILL_CHECKS {
+                    // Members that SIGKILL cannot end (zombies whose parent
+                    // lives elsewhere) must not keep the worker forever.
+                    self.handle(Event::GroupGone);
+                } else {
+                    self.signal_group(Signal::SIGKILL);
+                    self.arm(KILL_RECHECK);
+                }
+            }
         } else {
             os::set_timer(left);
         }

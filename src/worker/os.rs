@@ -49,6 +49,19 @@ const MAX_SIGNAL: libc::c_int = 65;
 #[cfg(not(target_os = "linux"))]
 const MAX_SIGNAL: libc::c_int = 32;
 
+/// Closes every descriptor above stderr.
+pub fn close_inherited_fds() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: close_range only closes descriptors; nothing of ours is open yet.
+    if unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) } == 0 {
+        return;
+    }
+    for fd in 3..1024 {
+        // SAFETY: as above; closing a descriptor that is not open is harmless.
+        unsafe { libc::close(fd) };
+    }
+}
+
 /// Arms the one-shot SIGALRM timer; zero cancels it.
 pub fn set_timer(after: Duration) {
     let value = libc::timeval {
