@@ -9,6 +9,7 @@ mod footprint;
 mod input;
 mod lifecycle;
 mod manpages;
+mod robustness;
 mod rootless;
 mod stopping;
 mod users;
