@@ -197,7 +197,10 @@ for an empty field, where STATE is START, RUN, STOP or ERROR. It is replaced
 atomically and never written through a symbolic link.
 .TP
 .I $RERAISE_PIDDIR/.NAME.lock
-Locked by the worker for its whole life; the lock proves that the worker lives.
+Locked by the worker for its whole life; the lock proves that the worker
+lives. It holds the stop grace of the running instance, which
+.B "reraise stop"
+waits for even when the script was edited since.
 "#;
 
 const EXIT_STATUS: &str = r#".SH "EXIT STATUS"
