@@ -203,6 +203,8 @@ struct Worker {
     /// Re-checks done after SIGKILL, for a group that never empties.
     kill_checks: u8,
     lock: OwnedFd,
+    /// The stop grace written in the lock file, rewritten only on change.
+    recorded_grace: Option<u32>,
 }
 
 impl Worker {
@@ -222,6 +224,7 @@ impl Worker {
             old_group: None,
             kill_checks: 0,
             lock,
+            recorded_grace: None,
         }
     }
 
@@ -332,7 +335,10 @@ impl Worker {
         {
             self.settings = scan.settings;
         }
-        liveness::record_grace(&self.lock, self.settings.stop_sec);
+        if self.recorded_grace != Some(self.settings.stop_sec) {
+            liveness::record_grace(&self.lock, self.settings.stop_sec);
+            self.recorded_grace = Some(self.settings.stop_sec);
+        }
         self.record(Phase::Start, None, None);
         match self.child.spawn(self.me, self.settings.stop_signal) {
             Ok(pid) => {
