@@ -36,8 +36,7 @@ pub fn group(record: &Record) -> Option<i32> {
 pub fn worker_may_live(record: &Record) -> Option<i32> {
     // A worker that recorded ERROR is on its way out by design.
     let worker = record.worker.filter(|_| record.phase != Phase::Error)?;
-    if nix::sys::signal::kill(Pid::from_raw(worker), None) == Err(Errno::ESRCH) || is_zombie(worker)
-    {
+    if !is_alive(worker) {
         return None;
     }
     match (start_time(worker), record.epoch) {
@@ -97,6 +96,12 @@ pub fn start_time(pid: i32) -> Option<u64> {
         .ok()?;
     let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
     Some(boot + ticks / u64::try_from(hz).ok()?)
+}
+
+/// Whether process `pid` exists and has not ended; a zombie awaiting its
+/// parent counts as gone where the system can tell.
+pub fn is_alive(pid: i32) -> bool {
+    nix::sys::signal::kill(Pid::from_raw(pid), None) != Err(Errno::ESRCH) && !is_zombie(pid)
 }
 
 /// Whether `pid` has ended and waits for its parent to collect it.

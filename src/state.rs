@@ -4,7 +4,7 @@
 //! The worker writes it after every change; readers never talk to the worker.
 //! Writing allocates nothing, so a worker's memory stays flat for its life.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::fs::OpenOptions;
 use std::io::{self, Read as _, Write as _};
 use std::os::unix::ffi::OsStrExt;
@@ -179,10 +179,6 @@ impl Writer {
     /// Removes the state file, as a stopped worker does.
     pub fn remove(&self) {
         let _ = nix::unistd::unlink(self.target.as_c_str());
-    }
-
-    pub fn target(&self) -> &CStr {
-        &self.target
     }
 }
 

@@ -42,7 +42,9 @@ pub fn run(patterns: &[String]) -> Exit {
         });
         if gone {
             // The lock goes while the worker exits; let the exit finish too.
-            super::wait_until(Duration::from_secs(1), || !process_exists(worker));
+            super::wait_until(Duration::from_secs(1), || {
+                !reraise::leftover::is_alive(worker)
+            });
             say(format_args!("{name}: stop"));
         } else {
             exit = exit.and(fail(format!(
@@ -52,16 +54,6 @@ pub fn run(patterns: &[String]) -> Exit {
         }
     }
     exit
-}
-
-/// Whether `pid` still exists; a zombie awaiting its parent counts as gone
-/// where the system says so.
-fn process_exists(pid: i32) -> bool {
-    use nix::errno::Errno;
-    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
-        Err(Errno::ESRCH) => false,
-        _ => !reraise::leftover::is_zombie(pid),
-    }
 }
 
 /// The PID of the service's live worker, or why there is none to ask.

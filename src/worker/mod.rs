@@ -229,26 +229,19 @@ impl Worker {
     }
 
     fn run(&mut self) -> ! {
-        let first = self.start();
+        // `start` reports only a fork that failed, as an exit.
+        if let Some(Event::Exited { status, .. }) = self.start() {
+            self.record(Phase::Error, Some(status), None);
+            eprintln!(
+                "auto-reraise: cannot start {}: fork failed",
+                self.script.display()
+            );
+            exit(1)
+        }
         // Tell `reraise start` that the lock is held and the state written,
         // then let go of its pipe.
-        match first {
-            Some(event) => {
-                let Event::Exited { status, .. } = event else {
-                    unreachable!()
-                };
-                self.record(Phase::Error, Some(status), None);
-                eprintln!(
-                    "auto-reraise: cannot start {}: fork failed",
-                    self.script.display()
-                );
-                exit(1)
-            }
-            None => {
-                tell_caller(b"ready\n");
-                self.child.silence_stdio();
-            }
-        }
+        tell_caller(b"ready\n");
+        self.child.silence_stdio();
         let signals = watched();
         loop {
             let Ok(signal) = signals.wait() else { continue };
